@@ -1,0 +1,29 @@
+"""fieldguide: reference implementations for the Neural Network Field Guide.
+
+The shared infrastructure (``runtime``, ``data``, ``nn``, ``activations``,
+``train``, ``plot``, ``widgets``) serves every chapter; one subpackage per part
+of the book holds that part's methods (``width``, ``continual``, ``memory``).
+"""
+
+__version__ = "0.1.0"
+
+from . import activations, data, nn, plot, runtime, train, widgets  # noqa: E402
+from . import continual, memory, width  # noqa: E402
+from .runtime import device, scale, setup  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "activations",
+    "continual",
+    "data",
+    "device",
+    "memory",
+    "nn",
+    "plot",
+    "runtime",
+    "scale",
+    "setup",
+    "train",
+    "widgets",
+    "width",
+]

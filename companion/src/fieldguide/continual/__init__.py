@@ -1,0 +1,1 @@
+"""Part 7: loss of plasticity and continual learning."""

@@ -1,0 +1,1 @@
+"""Part 8: memory, Hebbian and biologically plausible learning."""
