@@ -11,7 +11,6 @@ import pytest
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("FIELDGUIDE_THREADS", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -19,7 +19,7 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
-ENV = {"TQDM_DISABLE": "1", "FIELDGUIDE_THREADS": "1", "FIELDGUIDE_SCALE": "quick", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+ENV = {"TQDM_DISABLE": "1", "FIELDGUIDE_THREADS": "1", "FIELDGUIDE_SCALE": "quick"}
 
 
 def execute(path: Path, timeout: int = 600) -> float:
@@ -29,6 +29,7 @@ def execute(path: Path, timeout: int = 600) -> float:
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     os.environ.update(ENV)
     os.environ.pop("FIELDGUIDE_SEED", None)
+    os.environ.pop("MPLBACKEND", None)  # the kernel picks the inline backend
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(py.parent)}}, record_timing=False)
     start = time.perf_counter()
     client.execute()
