@@ -68,6 +68,8 @@ def explore(
         plot_fn(**kwargs)
         plt.show()
 
-    widget = ipywidgets.interactive(redraw, {"manual": False}, **dict(controls))
+    # each control starts at its static value, so the live figure opens where the static one is
+    start = {name: ipywidgets.interactive.widget_from_abbrev(abbrev, static[name]) for name, abbrev in controls.items()}
+    widget = ipywidgets.interactive(redraw, **start)
     display(widget)
     return widget
