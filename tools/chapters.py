@@ -1,6 +1,6 @@
 """List the book's chapters (notebooks named in _toc.yml), as their .py twins.
 
-    python tools/chapters.py            # one path per line
+python tools/chapters.py            # one path per line
 """
 
 from __future__ import annotations

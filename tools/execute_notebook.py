@@ -30,7 +30,9 @@ def execute(path: Path, timeout: int = 600) -> float:
     os.environ.update(ENV)
     os.environ.pop("FIELDGUIDE_SEED", None)
     os.environ.pop("MPLBACKEND", None)  # the kernel picks the inline backend
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(py.parent)}}, record_timing=False)
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(py.parent)}}, record_timing=False
+    )
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start

@@ -55,10 +55,21 @@ def catalog_rst(papers: list[dict]) -> list[str]:
     for part in sorted(by_part):
         counts = Counter(p["status"] for p in by_part[part])
         totals.update(counts)
-        lines += [f"   * - {PART_TITLES.get(part, part)}", *[f"     - {counts.get(s, 0)}" for s in STATUSES], f"     - {len(by_part[part])}"]
+        lines += [
+            f"   * - {PART_TITLES.get(part, part)}",
+            *[f"     - {counts.get(s, 0)}" for s in STATUSES],
+            f"     - {len(by_part[part])}",
+        ]
     lines += ["   * - **All parts**", *[f"     - **{totals.get(s, 0)}**" for s in STATUSES], f"     - **{len(papers)}**", ""]
     for part in sorted(by_part):
-        lines += [f".. rubric:: {PART_TITLES.get(part, part)}", "", ".. list-table::", "   :header-rows: 1", "   :widths: 6 64 30", ""]
+        lines += [
+            f".. rubric:: {PART_TITLES.get(part, part)}",
+            "",
+            ".. list-table::",
+            "   :header-rows: 1",
+            "   :widths: 6 64 30",
+            "",
+        ]
         lines += ["   * - id", "     - title", "     - where"]
         for paper in sorted(by_part[part], key=lambda p: p["id"]):
             where = paper.get("where")

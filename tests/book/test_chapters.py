@@ -43,7 +43,9 @@ def test_anatomy(path):
     assert "Prerequisites" in intro, f"{name}: no 'Prerequisites' in the opening"
     assert "{cite}" in intro, f"{name}: the opening cites no paper"
     objectives = re.search(r"Learning objectives.*?\n((?:\s*(?:\d+\.|-) .*\n?)+)", intro)
-    assert objectives and len(re.findall(r"^\s*(?:\d+\.|-) ", objectives.group(1), re.M)) == 3, f"{name}: give exactly 3 learning objectives"
+    assert objectives and len(re.findall(r"^\s*(?:\d+\.|-) ", objectives.group(1), re.M)) == 3, (
+        f"{name}: give exactly 3 learning objectives"
+    )
 
     code = [c for c in cells if c[0] == "code"]
     assert code and "setup" in code[0][2], f"{name}: the first code cell must be the setup cell, tagged 'setup'"
@@ -66,7 +68,9 @@ def test_anatomy(path):
     exercises = re.findall(r"\{exercise\}", markdown)
     solutions = re.findall(r"\{solution(?:-start)?\}", markdown)
     assert len(exercises) >= 2 and len(solutions) >= len(exercises), f"{name}: at least two exercises, each with a solution"
-    assert any("solution" in tags for kind, _, tags, _ in cells if kind == "code"), f"{name}: no coding exercise solution cell tagged 'solution'"
+    assert any("solution" in tags for kind, _, tags, _ in cells if kind == "code"), (
+        f"{name}: no coding exercise solution cell tagged 'solution'"
+    )
     assert "dropdown" in markdown, f"{name}: solutions are shown as dropdowns"
 
 

@@ -30,7 +30,9 @@ def test_ntk_parametrization_gradients_scale_with_multiplier():
     torch.testing.assert_close(layer.weight.grad, x / 4.0)  # d out / d W = x / sqrt(16)
 
 
-@pytest.mark.parametrize(("init", "variance"), [("kaiming", lambda i, o: 2 / i), ("xavier", lambda i, o: 2 / (i + o)), ("normal", lambda i, o: 1 / i)])
+@pytest.mark.parametrize(
+    ("init", "variance"), [("kaiming", lambda i, o: 2 / i), ("xavier", lambda i, o: 2 / (i + o)), ("normal", lambda i, o: 1 / i)]
+)
 def test_initializations_have_their_variance(init, variance):
     torch.manual_seed(1)
     w = torch.empty(300, 500)

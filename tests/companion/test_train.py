@@ -9,7 +9,9 @@ def test_fit_reduces_loss_and_reports_metrics():
     X, y = fg.data.digits("train")
     X_te, y_te = fg.data.digits("test")
     model = fg.nn.MLP(64, [64], 10)
-    history = fg.train.fit(model, X, y, optimizer="adam", lr=3e-3, epochs=4, batch_size=128, eval_data=(X_te, y_te), progress=False)
+    history = fg.train.fit(
+        model, X, y, optimizer="adam", lr=3e-3, epochs=4, batch_size=128, eval_data=(X_te, y_te), progress=False
+    )
     assert len(history.step_loss) == 4 * 11 and len(history.epoch_metrics) == 4
     assert history.step_loss[-1] < 0.5 * history.step_loss[0]
     assert history.epoch_metrics[-1]["accuracy"] > 0.85
@@ -44,7 +46,16 @@ def test_after_step_callback_and_generator_reproducibility():
         torch.manual_seed(0)
         model = fg.nn.MLP(64, [16], 10)
         steps = []
-        h = fg.train.fit(model, X, y, epochs=1, batch_size=500, generator=torch.Generator().manual_seed(5), after_step=lambda s, l: steps.append(s), progress=False)
+        h = fg.train.fit(
+            model,
+            X,
+            y,
+            epochs=1,
+            batch_size=500,
+            generator=torch.Generator().manual_seed(5),
+            after_step=lambda s, _loss, steps=steps: steps.append(s),
+            progress=False,
+        )
         assert steps == [0, 1, 2]
         losses.append(h.step_loss)
     assert losses[0] == losses[1]

@@ -52,9 +52,7 @@ def permuted_digits(
     return tasks
 
 
-def split_digits(
-    classes_per_task: int = 2, *, seed: int | None = None, device: torch.device | str | None = None
-) -> list[Task]:
+def split_digits(classes_per_task: int = 2, *, seed: int | None = None, device: torch.device | str | None = None) -> list[Task]:
     """The ten classes dealt into ``10 // classes_per_task`` tasks (in order 0, 1, ... unless ``seed`` shuffles them).
 
     Labels keep their global values (0-9), the "class-incremental" convention; take
@@ -72,7 +70,9 @@ def split_digits(
         tr = torch.isin(y_tr, cls)
         te = torch.isin(y_te, cls)
         tasks.append(
-            Task(t, X_tr[tr].to(device), y_tr[tr].to(device), X_te[te].to(device), y_te[te].to(device), tuple(sorted(cls.tolist())))
+            Task(
+                t, X_tr[tr].to(device), y_tr[tr].to(device), X_te[te].to(device), y_te[te].to(device), tuple(sorted(cls.tolist()))
+            )
         )
     return tasks
 
