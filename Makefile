@@ -8,6 +8,7 @@ WORKERS ?= 2
 
 export TQDM_DISABLE := 1
 export FIELDGUIDE_THREADS := 1
+export FIELDGUIDE_STATIC := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: venv book test execute student lint dist serve clean

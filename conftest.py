@@ -11,6 +11,7 @@ import pytest
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("FIELDGUIDE_THREADS", "1")
+os.environ.setdefault("FIELDGUIDE_STATIC", "1")  # explorers draw their static figure only
 
 
 def pytest_collection_modifyitems(config, items):

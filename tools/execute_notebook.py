@@ -19,7 +19,7 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
-ENV = {"TQDM_DISABLE": "1", "FIELDGUIDE_THREADS": "1", "FIELDGUIDE_SCALE": "quick"}
+ENV = {"TQDM_DISABLE": "1", "FIELDGUIDE_THREADS": "1", "FIELDGUIDE_SCALE": "quick", "FIELDGUIDE_STATIC": "1"}
 
 
 def execute(path: Path, timeout: int = 600) -> float:

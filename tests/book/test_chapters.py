@@ -88,8 +88,10 @@ def test_outputs_are_stored_and_honest(path):
         counts.append(cell["execution_count"])
         for out in cell.get("outputs", []):
             assert out.get("output_type") != "error", f"{name}: a stored error output"
-            text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
-            assert "<Figure size" not in text, f"{name}: a '<Figure size ...>' repr; end the cell with plt.show()"
+            data = out.get("data", {})
+            text = "".join(out.get("text", "")) + "".join(data.get("text/plain", ""))
+            if "image/png" not in data:  # the inline backend labels every shown figure so; alone it is a stray repr
+                assert "<Figure size" not in text, f"{name}: a '<Figure size ...>' repr; end the cell with plt.show()"
             assert "it/s]" not in text, f"{name}: a progress bar in the stored output"
     assert counts == list(range(1, len(counts) + 1)), f"{name}: cells were not executed top to bottom in one run"
     assert nb["metadata"]["kernelspec"]["name"] == "python3"

@@ -24,6 +24,7 @@ def test_chapter_claims_hold_for_another_seed(path, seed, monkeypatch):
     monkeypatch.setenv("FIELDGUIDE_SEED", str(seed))
     monkeypatch.setenv("TQDM_DISABLE", "1")
     monkeypatch.setenv("FIELDGUIDE_THREADS", "1")
+    monkeypatch.setenv("FIELDGUIDE_STATIC", "1")
     monkeypatch.delenv("MPLBACKEND", raising=False)
     nb = jupytext.read(path.with_suffix(".py"))
     client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})

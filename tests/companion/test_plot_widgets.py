@@ -45,3 +45,8 @@ def test_explore_builds_widget_when_asked():
     widget = fg.widgets.explore(lambda a, b: plt.figure(), {"a": (1, 5), "b": ["x", "y"]}, {"a": 2, "b": "y"}, interactive=True)
     assert [child.value for child in widget.children[:2]] == [2, "y"]
     assert (widget.children[0].min, widget.children[0].max) == (1, 5)
+
+
+def test_static_environment_switches_the_explorer_off(monkeypatch):
+    monkeypatch.setenv("FIELDGUIDE_STATIC", "1")
+    assert fg.widgets._has_live_frontend() is False

@@ -2,18 +2,24 @@
 
 ``explore(plot_fn, controls, static)`` draws ``plot_fn(**static)`` as an ordinary
 figure (what the online book and nbval see) and, when ipywidgets is installed
-and a live kernel is running, adds sliders that redraw it.
+and a live kernel is running, adds sliders that redraw it. Batch runs (``make
+execute``, the tests) set ``FIELDGUIDE_STATIC=1``: a kernel driven by nbclient or
+nbval looks live, but nobody can move its sliders, and the widget's first redraw
+would add an output that only a live front end can show.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import os
 from typing import Any
 
 import matplotlib.pyplot as plt
 
 
 def _has_live_frontend() -> bool:
+    if os.environ.get("FIELDGUIDE_STATIC", "") not in ("", "0"):
+        return False  # batch execution (make execute, nbval): the static figure only
     try:
         import ipywidgets  # noqa: F401
         from IPython import get_ipython
@@ -42,7 +48,8 @@ def explore(
     static
         The values of the static figure; must give every argument in ``controls``.
     interactive
-        Force the explorer on or off (default: on when a live kernel runs).
+        Force the explorer on or off (default: on when a live kernel runs and
+        ``FIELDGUIDE_STATIC`` is unset or 0).
 
     Returns
     -------
