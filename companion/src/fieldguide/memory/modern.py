@@ -111,7 +111,8 @@ def hopfield_attention(
         )
     if W_Q.shape[1] != W_K.shape[1] or W_V.shape[0] != W_K.shape[1]:
         raise ValueError(
-            f"W_Q, W_K must share d_k columns and W_V have d_k rows, got {tuple(W_Q.shape)}, {tuple(W_K.shape)}, {tuple(W_V.shape)}"
+            "W_Q and W_K must have d_k columns and W_V d_k rows, "
+            f"got {tuple(W_Q.shape)}, {tuple(W_K.shape)} and {tuple(W_V.shape)}"
         )
     d_k = W_K.shape[1]
     beta = 1.0 / math.sqrt(d_k) if beta is None else _checks.positive_float("beta", beta)

@@ -59,7 +59,9 @@ def exact_recovery(retrieved: torch.Tensor, targets: torch.Tensor) -> torch.Tens
     _checks.tensor("retrieved", retrieved, ndim=2, floating=True)
     _checks.tensor("targets", targets, ndim=2, floating=True)
     if retrieved.shape != targets.shape:
-        raise ValueError(f"retrieved and targets must have the same shape, got {tuple(retrieved.shape)} and {tuple(targets.shape)}")
+        raise ValueError(
+            f"retrieved and targets must have the same shape, got {tuple(retrieved.shape)} and {tuple(targets.shape)}"
+        )
     return (torch.sign(retrieved) == targets).all(dim=1)
 
 
