@@ -30,6 +30,8 @@ REDUCTIONS = ("none", "trace", "mean")
 def parameter_jacobian(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Per-example Jacobians of ``model`` with respect to its trainable parameters.
 
+    The factors of the empirical NTK (Jacot et al., 2018, catalog 6): ``Theta_hat = J J^T``.
+
     Parameters
     ----------
     model
@@ -68,6 +70,9 @@ def empirical_ntk(
     reduce: str = "none",
 ) -> torch.Tensor:
     """Empirical neural tangent kernel of ``model`` between the inputs ``x1`` and ``x2``.
+
+    The Gram matrix of parameter Jacobians that drives gradient descent in function
+    space (Jacot et al., 2018, catalog 6), computed with ``vmap(jacrev(...))``.
 
     Parameters
     ----------
