@@ -11,7 +11,7 @@ export FIELDGUIDE_THREADS := 1
 export FIELDGUIDE_STATIC := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv book test execute student lint dist serve clean
+.PHONY: venv book instructor test execute student lint dist serve clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt companion/pyproject.toml
@@ -24,6 +24,14 @@ $(VENV)/.installed: requirements.txt companion/pyproject.toml
 ## book: build the HTML book into _build/html (stored outputs, no execution)
 book: venv
 	$(PY) tools/build_book.py _build/html
+
+## instructor: the book with every solution shown open, into _build/instructor
+instructor: venv
+	FIELDGUIDE_INSTRUCTOR=1 $(PY) tools/build_book.py _build/instructor
+
+## student: notebooks with solutions removed, into _build/student
+student: venv
+	$(PY) tools/student.py _build/student
 
 ## test: unit tests, structure tests, nbval (strict) on every chapter, a second seed, the HTML build
 test: venv

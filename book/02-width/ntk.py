@@ -523,11 +523,11 @@ plain = fg.width.KernelRegressor(ntk_fn).fit(X.double(), y.double()).predict(X_t
 print(f"max deviation from plain NTK regression: {(f_trained - plain).abs().max():.3f}")
 
 # %% [markdown]
-# ````{solution-end}
-# ````
-#
 # The gradients of $f$ with respect to the two copies are $\nabla g / \sqrt{2}$ and $-\nabla g / \sqrt{2}$, so $\hat\Theta_f = \tfrac12 \hat\Theta_g + \tfrac12 \hat\Theta_g = \hat\Theta_g$ at initialization.
 # The trick doubles the cost of the network and changes its random initial function into zero, which also removes $f_0$'s variance from the predictions.
+#
+# ````{solution-end}
+# ````
 #
 # :::{exercise}
 # :label: ntk-ex2
@@ -569,11 +569,11 @@ erf_slope, _ = fg.plot.power_law_fit(widths, erf_errors)
 print(f"erf: relative error {erf_errors[0]:.3f} at width {widths[0]}, {erf_errors[-1]:.4f} at width {widths[-1]}; slope {erf_slope:.3f}")
 
 # %% [markdown]
-# ````{solution-end}
-# ````
-#
 # The slope is again close to $-1/2$: the argument of Exercise {ref}`ntk-ex2` uses nothing about ReLU.
 # Only the constant differs, since it depends on the fourth moments of the activation's features.
+#
+# ````{solution-end}
+# ````
 #
 # ## Going further
 #

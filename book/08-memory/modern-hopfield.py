@@ -506,13 +506,13 @@ for dim, cm, cc in zip(dims, cap_modern, cap_classical):
 print(f"log N* grows by {slope:.3f} per dimension (the estimate: 1/8 = 0.125)")
 
 # %% [markdown]
-# ````{solution-end}
-# ````
-#
 # The modern capacity grows by a roughly constant factor per added dimension: a straight line on a log scale.
 # The classical capacity stays at a handful of patterns.
 # The crude estimate gets the exponential rate about right, but not the prefactor.
 # At these sizes the largest random overlap stays below $\sqrt{2 d \log N}$, and the 90% criterion tolerates some failures.
+#
+# ````{solution-end}
+# ````
 #
 # :::{exercise}
 # :label: modern-hopfield-ex2
@@ -557,13 +557,13 @@ final = fg.memory.create("classical", x).retrieve(start)
 print(f"asynchronous: ends at x or -x: {torch.equal(final, x[0]) or torch.equal(final, -x[0])}")
 
 # %% [markdown]
-# ````{solution-end}
-# ````
-#
 # With $x^\top \xi = 0$ the field on unit $i$ is $x_i (x^\top \xi) - \xi_i = -\xi_i$, so the synchronous step flips every unit.
 # The flipped state again has zero overlap: a 2-cycle that never settles.
 # Updated one at a time, the first unit's flip changes the overlap.
 # From then on the energy falls until the state reaches $x$ or its mirror image $-x$, both minima of the quadratic energy.
+#
+# ````{solution-end}
+# ````
 #
 # ## Going further
 #

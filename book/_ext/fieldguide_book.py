@@ -1,4 +1,8 @@
-"""Sphinx extension of the Field Guide: renders ``book/catalog.yml`` at build time.
+"""Sphinx extension of the Field Guide.
+
+* Renders ``book/catalog.yml`` at build time (the ``fieldguide-catalog`` directive).
+* The instructor build (``FIELDGUIDE_INSTRUCTOR=1``, ``make instructor``) shows every
+  exercise solution open instead of as a dropdown.
 
 ``.. fieldguide-catalog::`` (MyST: a ``{fieldguide-catalog}`` fence) writes a
 coverage summary (papers per part and status) and one table per part, each
@@ -8,6 +12,7 @@ the catalog on every build, so it cannot drift from it.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -94,6 +99,18 @@ class CatalogDirective(SphinxDirective):
         return container.children
 
 
+def open_solutions(app, doctree) -> None:
+    """In the instructor build, drop the ``dropdown`` class from every solution."""
+    if not app.config.fieldguide_instructor:
+        return
+    for node in doctree.findall(nodes.Element):
+        classes = node.get("classes", [])
+        if "solution" in classes and "dropdown" in classes:
+            classes.remove("dropdown")
+
+
 def setup(app):
     app.add_directive("fieldguide-catalog", CatalogDirective)
+    app.add_config_value("fieldguide_instructor", os.environ.get("FIELDGUIDE_INSTRUCTOR", "0") not in ("", "0"), "env")
+    app.connect("doctree-read", open_solutions)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
