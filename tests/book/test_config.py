@@ -1,7 +1,6 @@
 """_config.yml: execution off, one repository URL that every link derives from."""
 
 import tomllib
-
 import yaml
 
 import fieldguide as fg

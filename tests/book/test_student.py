@@ -32,7 +32,9 @@ def test_no_solution_survives(path, student_dir):
     # the exercises stay, and every code cell that is not a solution stays
     assert text.count("{exercise}") == sum(c.source.count("{exercise}") for c in original.cells)
     solution_cells = sum("solution" in c.metadata.get("tags", []) for c in original.cells)
-    assert sum(c.cell_type == "code" for c in student.cells) == sum(c.cell_type == "code" for c in original.cells) - solution_cells
+    assert (
+        sum(c.cell_type == "code" for c in student.cells) == sum(c.cell_type == "code" for c in original.cells) - solution_cells
+    )
     for cell in student.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None
@@ -42,8 +44,12 @@ def test_no_solution_survives(path, student_dir):
 def test_strip_solutions_on_a_handmade_notebook():
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_markdown_cell(":::{exercise}\n:label: e1\nDo it.\n:::\n\n:::{solution} e1\n:class: dropdown\nSecret.\n:::\n\nAfter."),
-        nbformat.v4.new_markdown_cell(":::{exercise}\n:label: e2\nCode it.\n:::\n\n````{solution-start} e2\n:class: dropdown\n````"),
+        nbformat.v4.new_markdown_cell(
+            ":::{exercise}\n:label: e1\nDo it.\n:::\n\n:::{solution} e1\n:class: dropdown\nSecret.\n:::\n\nAfter."
+        ),
+        nbformat.v4.new_markdown_cell(
+            ":::{exercise}\n:label: e2\nCode it.\n:::\n\n````{solution-start} e2\n:class: dropdown\n````"
+        ),
         nbformat.v4.new_code_cell("secret = 1", metadata={"tags": ["solution"]}),
         nbformat.v4.new_markdown_cell("Secret discussion.\n\n````{solution-end}\n````\n\n## Next"),
         nbformat.v4.new_code_cell("x = 2"),
