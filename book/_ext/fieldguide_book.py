@@ -1,6 +1,10 @@
 """Sphinx extension of the Field Guide.
 
 * Renders ``book/catalog.yml`` at build time (the ``fieldguide-catalog`` directive).
+* Renders the reproduction scorecard (the ``fieldguide-scorecard`` directive) from
+  the claim rows that ``fg.claims.check`` stored in each chapter's outputs.
+* Adds to every API entry the chapters that use it (``autodoc-process-docstring``),
+  found by scanning the chapters' code for ``fg.<module>.<name>``.
 * The instructor build (``FIELDGUIDE_INSTRUCTOR=1``, ``make instructor``) shows every
   exercise solution open instead of as a dropdown.
 
@@ -15,6 +19,9 @@ from __future__ import annotations
 import os
 from collections import Counter
 from pathlib import Path
+
+import json
+import re
 
 import yaml
 from docutils import nodes
@@ -99,6 +106,108 @@ class CatalogDirective(SphinxDirective):
         return container.children
 
 
+CLAIM_MIME = "application/vnd.fieldguide.claim+json"
+
+
+def chapter_notebooks(root: Path) -> list[Path]:
+    """The notebooks named in _toc.yml, in reading order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    files: list[str] = []
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    return [root / f"{f}.ipynb" for f in files if (root / f"{f}.ipynb").exists()]
+
+
+def claim_rows(notebook: Path) -> list[dict]:
+    """The claim rows stored in the outputs of a notebook's cells tagged ``claim``."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    rows = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code" or "claim" not in cell["metadata"].get("tags", []):
+            continue
+        for output in cell.get("outputs", []):
+            row = output.get("data", {}).get(CLAIM_MIME)
+            if row is not None:
+                rows.append(row)
+    return rows
+
+
+def scorecard_rst(root: Path, papers: list[dict]) -> list[str]:
+    titles = {p["id"]: p["title"] for p in papers}
+    lines = [".. list-table::", "   :header-rows: 1", "   :widths: 14 22 28 14 16 6", ""]
+    lines += ["   * - chapter", "     - paper", "     - claim", "     - paper's number", "     - measured", "     - pass"]
+    passed = total = 0
+    for notebook in chapter_notebooks(root):
+        doc = "/" + str(notebook.relative_to(root).with_suffix(""))
+        for row in claim_rows(notebook):
+            total += 1
+            passed += bool(row["holds"])
+            title = _escape(titles.get(row["paper"], "?"))
+            lines += [
+                f"   * - :doc:`{doc}`",
+                f"     - {title} ({row['paper']})",
+                f"     - {_escape(row['claim'])}",
+                f"     - {_escape(row['expected'])}",
+                f"     - {_escape(row['measured'])}",
+                f"     - {'yes' if row['holds'] else '**no**'}",
+            ]
+    summary = [f"{passed} of {total} claim checks pass in the stored outputs.", ""]
+    return summary + lines + [""]
+
+
+class ScorecardDirective(SphinxDirective):
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        root = Path(self.env.srcdir)
+        for notebook in chapter_notebooks(root):
+            self.env.note_dependency(str(notebook))
+        container = nodes.container()
+        self.state.nested_parse(StringList(scorecard_rst(root, load_catalog(root))), self.content_offset, container)
+        return container.children
+
+
+USE = re.compile(r"\bfg\.((?:[a-z_]+\.)*[A-Za-z_]+)")
+
+
+def chapter_usage(root: Path) -> dict[str, list[str]]:
+    """Map ``fieldguide.<module>.<name>`` to the docnames of the chapters whose code uses it."""
+    usage: dict[str, list[str]] = {}
+    for notebook in chapter_notebooks(root):
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        doc = str(notebook.relative_to(root).with_suffix(""))
+        for name in sorted(set(USE.findall(code))):
+            usage.setdefault(f"fieldguide.{name}", []).append(doc)
+    return usage
+
+
+def add_chapter_links(app, what, name, obj, options, lines) -> None:
+    """Append 'Used in' links to the chapters that call this object."""
+    if what not in ("function", "class", "method"):
+        return
+    usage = app.env.fieldguide_usage if hasattr(app.env, "fieldguide_usage") else None
+    if usage is None:
+        usage = app.env.fieldguide_usage = chapter_usage(Path(app.srcdir))
+    aliases = {name}
+    module = getattr(obj, "__module__", "") or ""
+    qualname = getattr(obj, "__qualname__", "") or ""
+    if module.startswith("fieldguide"):
+        parts = module.split(".")
+        # re-exports: fieldguide.width.kernels.ntk is used as fg.width.ntk
+        aliases |= {".".join(parts[:i] + [qualname]) for i in range(1, len(parts) + 1)}
+    docs = sorted({d for alias in aliases for d in usage.get(alias, [])})
+    if docs:
+        lines += ["", "**Used in:** " + ", ".join(f":doc:`/{d}`" for d in docs), ""]
+
+
 def open_solutions(app, doctree) -> None:
     """In the instructor build, drop the ``dropdown`` class from every solution."""
     if not app.config.fieldguide_instructor:
@@ -111,6 +220,8 @@ def open_solutions(app, doctree) -> None:
 
 def setup(app):
     app.add_directive("fieldguide-catalog", CatalogDirective)
+    app.add_directive("fieldguide-scorecard", ScorecardDirective)
     app.add_config_value("fieldguide_instructor", os.environ.get("FIELDGUIDE_INSTRUCTOR", "0") not in ("", "0"), "env")
     app.connect("doctree-read", open_solutions)
+    app.connect("autodoc-process-docstring", add_chapter_links)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

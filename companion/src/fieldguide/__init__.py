@@ -7,12 +7,13 @@ of the book holds that part's methods (``width``, ``continual``, ``memory``).
 
 __version__ = "0.1.0"
 
-from . import activations, continual, data, memory, nn, plot, runtime, train, widgets, width  # noqa: E402
+from . import activations, claims, continual, data, memory, nn, plot, runtime, train, widgets, width  # noqa: E402
 from .runtime import device, scale, setup  # noqa: E402
 
 __all__ = [
     "__version__",
     "activations",
+    "claims",
     "continual",
     "data",
     "device",

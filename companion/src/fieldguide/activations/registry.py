@@ -108,5 +108,5 @@ def gelu(x: torch.Tensor) -> torch.Tensor:
 
 @register("abs")
 def absolute(x: torch.Tensor) -> torch.Tensor:
-    """Absolute value |x|."""
+    """Absolute value, ``abs(x)``."""
     return torch.abs(x)

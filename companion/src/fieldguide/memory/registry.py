@@ -25,15 +25,15 @@ _REGISTRY: dict[str, type[AssociativeMemory]] = {}
 class AssociativeMemory(abc.ABC):
     """An associative memory: stored patterns, one update step, an energy, and retrieval.
 
-    Parameters
-    ----------
-    patterns
-        Floating tensor of shape (num_patterns, dim), one stored pattern per row.
-        (The paper writes the same patterns as the columns of ``X``.)
-
     Subclasses implement :meth:`update` and :meth:`energy`; :attr:`default_steps`
     says how many updates :meth:`retrieve` runs when ``steps`` is not given
     (``None``: until a fixed point). Taught in book/08-memory/modern-hopfield.
+
+    Parameters
+    ----------
+    patterns
+        Floating tensor of shape (num_patterns, dim), one stored pattern per row;
+        the paper writes the same patterns as the columns of ``X``.
     """
 
     default_steps: int | None = None

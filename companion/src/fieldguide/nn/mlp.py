@@ -125,6 +125,10 @@ class Dense(nn.Module):
 class MLP(nn.Module):
     """A fully connected network ``in -> hidden[0] -> ... -> hidden[-1] -> out``.
 
+    ``forward(x)`` returns the output; ``forward_with_hidden(x)`` also returns the
+    post-activation features of every hidden layer, for diagnostics and for the
+    utility measures of continual backpropagation.
+
     Parameters
     ----------
     in_features
@@ -139,9 +143,6 @@ class MLP(nn.Module):
         Passed to every :class:`Dense` layer. The readout layer uses ``sigma_w_out``
         if given (``init="normal"`` with ``sigma_w=1`` keeps a linear readout at unit scale).
 
-    ``forward(x)`` returns the output; ``forward_with_hidden(x)`` also returns the
-    post-activation features of every hidden layer, for diagnostics and for the
-    utility measures of continual backpropagation.
     """
 
     def __init__(

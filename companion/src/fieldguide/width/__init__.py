@@ -3,9 +3,13 @@
 * ``duals``: Gaussian expectations of activations (closed forms and quadrature).
 * ``kernels``: NNGP and NTK of deep fully connected networks, ``k(x1, x2, ...) -> Tensor``.
 * ``regression``: one kernel regressor for any such kernel.
+* ``empirical``: the empirical (finite-width) NTK of any network, with ``torch.func``.
+* ``dynamics``: closed-form kernel gradient descent (function-space training dynamics).
 """
 
 from .duals import Dual, get_dual, quadrature_dual
+from .dynamics import kernel_gd, mode_decay
+from .empirical import empirical_ntk, parameter_jacobian
 from .kernels import Kernel, input_kernel, layer_kernels, nngp, ntk, propagate
 from .regression import KernelRegressor
 
@@ -13,11 +17,54 @@ __all__ = [
     "Dual",
     "Kernel",
     "KernelRegressor",
+    "empirical_ntk",
     "get_dual",
     "input_kernel",
+    "kernel_gd",
     "layer_kernels",
+    "mode_decay",
     "nngp",
     "ntk",
+    "parameter_jacobian",
     "propagate",
     "quadrature_dual",
+]
+
+# Infinitely deep limits (catalog 1, book/02-width/wide-deep-optimality).
+from .deep_limits import (  # noqa: E402
+    DeepLimit,
+    HermiteActivation,
+    SphereDual,
+    classify_activation,
+    consistent_activation,
+    limit_kernel,
+    sphere_dual,
+)
+from .deep_ntk import DeepNTK, deep_ntk, sphere_gaps  # noqa: E402
+from .limit_classifiers import (  # noqa: E402
+    deep_ntk_classifier,
+    limit_classifier,
+    majority_vote,
+    one_nearest_neighbour,
+    singular_kernel,
+)
+from .sphere_problem import NoisyBallOnSphere  # noqa: E402
+
+__all__ += [
+    "DeepLimit",
+    "DeepNTK",
+    "HermiteActivation",
+    "NoisyBallOnSphere",
+    "SphereDual",
+    "classify_activation",
+    "consistent_activation",
+    "deep_ntk",
+    "deep_ntk_classifier",
+    "limit_classifier",
+    "limit_kernel",
+    "majority_vote",
+    "one_nearest_neighbour",
+    "singular_kernel",
+    "sphere_dual",
+    "sphere_gaps",
 ]
