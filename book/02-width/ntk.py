@@ -441,20 +441,44 @@ print(f"largest gap between measured and predicted components in the first 50 st
 
 # %% tags=["claim"]
 narrow_dev = float(np.mean(dev_ntk[:3]))
-print(f"init error slope, 1 hidden layer: {init_slope[1]:.3f}   (theory: -0.5)")
-print(f"init error slope, 2 hidden layers: {init_slope[2]:.3f}   (theory: -0.5)")
-print(f"kernel movement slope: {move_slope:.3f}   (Lee et al. 2019: at most -0.5, i.e. O(n^-1/2))")
-print(f"kernel movement at width {widths[-1]}: {movement[-1]:.4f}   (paper: 0 in the limit)")
-print(f"max deviation from the NTK predictor at width {widths[-1]}: {dev_ntk[-1]:.3f}   (paper: 0 in the limit)")
-print(f"  mean over the three narrowest widths: {narrow_dev:.3f}; NNGP predictor at width {widths[-1]}: {dev_nngp[-1]:.3f}")
-
-assert -0.65 < init_slope[1] < -0.35, "the empirical NTK should approach the analytic one like 1/sqrt(width)"
-assert -0.9 < init_slope[2] < -0.25, "the two-layer kernel should converge too"
-assert move_slope < -0.45, "the kernel should move less during training as the width grows, at least like 1/sqrt(width)"
-assert movement[-1] < 0.02, "the widest network's kernel should hardly move"
-assert dev_ntk[-1] < 0.04, "the widest network should predict like the NTK predictor"
-assert dev_ntk[-1] < narrow_dev / 1.5, "the deviation should shrink with width"
-assert dev_ntk[-1] < 0.5 * dev_nngp[-1], "the agreement should be specific to the NTK"
+checks = [
+    fg.claims.check(
+        "empirical NTK at init approaches the analytic NTK like 1/sqrt(width), 1 hidden layer",
+        paper=6, expected="slope -0.5", measured=f"slope {init_slope[1]:.3f}",
+        holds=-0.65 < init_slope[1] < -0.35,
+    ),
+    fg.claims.check(
+        "the same for 2 hidden layers",
+        paper=6, expected="slope -0.5", measured=f"slope {init_slope[2]:.3f}",
+        holds=-0.9 < init_slope[2] < -0.25,
+    ),
+    fg.claims.check(
+        "the kernel moves less during training as the width grows",
+        paper=6, expected="slope <= -0.5 (Lee et al. 2019: O(n^-1/2))", measured=f"slope {move_slope:.3f}",
+        holds=move_slope < -0.45,
+    ),
+    fg.claims.check(
+        f"the widest network's kernel hardly moves (width {widths[-1]})",
+        paper=6, expected="0 in the limit", measured=f"{movement[-1]:.4f}",
+        holds=movement[-1] < 0.02,
+    ),
+    fg.claims.check(
+        f"the widest trained network predicts like NTK regression (width {widths[-1]})",
+        paper=6, expected="0 deviation in the limit", measured=f"max deviation {dev_ntk[-1]:.3f}",
+        holds=dev_ntk[-1] < 0.04,
+    ),
+    fg.claims.check(
+        "the deviation shrinks with width",
+        paper=6, expected="decreasing", measured=f"{narrow_dev:.3f} (3 narrowest) -> {dev_ntk[-1]:.3f}",
+        holds=dev_ntk[-1] < narrow_dev / 1.5,
+    ),
+    fg.claims.check(
+        "the agreement is specific to the NTK (not the NNGP)",
+        paper=6, expected="NTK closer than NNGP", measured=f"{dev_ntk[-1]:.3f} vs NNGP {dev_nngp[-1]:.3f}",
+        holds=dev_ntk[-1] < 0.5 * dev_nngp[-1],
+    ),
+]
+assert all(checks), "a claim failed: see the FAIL rows above"
 
 # %% [markdown]
 # ## Explore

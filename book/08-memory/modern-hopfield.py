@@ -404,26 +404,54 @@ plt.show()
 at = {N: k for k, N in enumerate(num_patterns)}
 overloaded = max(recall["classical"][at[N]] for N in num_patterns if N >= 25)  # load >= 0.39 d = 2.8 x 0.138 d
 mid = int(np.argmin(np.abs(np.log(beta_grid / 0.3))))  # the beta closest to 0.3
-print(f"classical, N = 5 ({5 / d:.2f} d): retrieved {recall['classical'][at[5]]:.3f}  (paper: works below ~0.14 d)")
-print(f"classical, N >= 25 (>= {25 / d:.2f} d): retrieved at most {overloaded:.3f}  (paper: fails beyond ~0.14 d)")
-print(f"dense z^3, N = 50 / 500: retrieved {recall['dense'][at[50]]:.3f} / {recall['dense'][at[500]]:.3f}  (capacity ~ d^2)")
-print(f"modern, one update, N <= 2000 ({2000 / d:.0f} d): retrieved at least {min(recall['modern']):.3f}  (paper: one step)")
-print(f"update vs scaled_dot_product_attention: max difference {attention_error:.1e}  (paper: identical)")
-print(f"largest energy increase under the update: {energy_rise:.1e}  (paper: never increases)")
-print(
-    f"digits, patterns holding 90% of the weight, of 500: {k_one[0]:.0f} at beta = {beta_grid[0]:.2f} (one update), "
-    f"{k_fixed[mid]:.0f} at beta = {beta_grid[mid]:.2f} (fixed point), {k_one[-1]:.0f} at beta = {beta_grid[-1]:.0f}"
-)
-
-assert recall["classical"][at[5]] >= 0.9, "the classical network should work at small load"
-assert overloaded < 0.2, "the classical network should fail well beyond 0.14 d"
-assert recall["dense"][at[50]] >= 0.95 and recall["dense"][at[500]] < 0.5, "the cubic memory should sit in between"
-assert min(recall["modern"]) >= 0.95, "one modern update should retrieve at every load up to 31 d"
-assert attention_error < 1e-5, "the update should be scaled dot-product attention"
-assert energy_rise <= 1e-10, "the update should never increase the energy"
-assert k_one[0] >= 0.8 * len(digits), "a small beta should average over (almost) all patterns"
-assert 1 < k_fixed[mid] < 0.5 * len(digits), "an intermediate beta should have metastable states"
-assert k_one[-1] == 1, "a large beta should retrieve single patterns"
+checks = [
+    fg.claims.check(
+        f"the classical network retrieves at small load (N = 5 = {5 / d:.2f} d)",
+        paper=32, expected="works below ~0.14 d", measured=f"{recall['classical'][at[5]]:.3f} retrieved",
+        holds=recall["classical"][at[5]] >= 0.9,
+    ),
+    fg.claims.check(
+        f"the classical network fails well beyond 0.14 d (N >= 25 = {25 / d:.2f} d)",
+        paper=32, expected="fails beyond ~0.14 d", measured=f"at most {overloaded:.3f} retrieved",
+        holds=overloaded < 0.2,
+    ),
+    fg.claims.check(
+        "dense associative memory (z^3) sits in between",
+        paper=32, expected="capacity ~ d^2", measured=f"{recall['dense'][at[50]]:.3f} at N = 50, {recall['dense'][at[500]]:.3f} at N = 500",
+        holds=recall["dense"][at[50]] >= 0.95 and recall["dense"][at[500]] < 0.5,
+    ),
+    fg.claims.check(
+        f"one modern update retrieves at every load up to N = 2000 = {2000 / d:.0f} d",
+        paper=32, expected="one-step retrieval, exponential capacity", measured=f"at least {min(recall['modern']):.3f} retrieved",
+        holds=min(recall["modern"]) >= 0.95,
+    ),
+    fg.claims.check(
+        "the update is scaled dot-product attention",
+        paper=32, expected="identical", measured=f"max difference {attention_error:.1e}",
+        holds=attention_error < 1e-5,
+    ),
+    fg.claims.check(
+        "the update never increases the energy",
+        paper=32, expected="never increases", measured=f"largest increase {energy_rise:.1e}",
+        holds=energy_rise <= 1e-10,
+    ),
+    fg.claims.check(
+        f"small beta averages over (almost) all patterns (beta = {beta_grid[0]:.2f})",
+        paper=32, expected="global average", measured=f"{k_one[0]:.0f} of {len(digits)} patterns hold 90% of the weight",
+        holds=k_one[0] >= 0.8 * len(digits),
+    ),
+    fg.claims.check(
+        f"intermediate beta has metastable states (beta = {beta_grid[mid]:.2f}, fixed point)",
+        paper=32, expected="subset averages", measured=f"{k_fixed[mid]:.0f} of {len(digits)} patterns hold 90% of the weight",
+        holds=1 < k_fixed[mid] < 0.5 * len(digits),
+    ),
+    fg.claims.check(
+        f"large beta retrieves single patterns (beta = {beta_grid[-1]:.0f})",
+        paper=32, expected="one pattern", measured=f"{k_one[-1]:.0f} pattern(s) hold 90% of the weight",
+        holds=k_one[-1] == 1,
+    ),
+]
+assert all(checks), "a claim failed: see the FAIL rows above"
 
 # %% [markdown]
 # ## Explore

@@ -1,6 +1,7 @@
 """The HTML book builds with no Sphinx warning, and the built pages show what they should."""
 
 import re
+from html import escape as html_escape
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,24 @@ def test_chapter_pages_render_outputs_and_citations(html):
     assert "<img" in page, "the NTK chapter shows no figure"
     assert "colab.research.google.com/github/" in page, "no Colab launch button"
     assert 'class="reference internal"' in page
+
+
+@pytest.mark.slow
+def test_scorecard_has_one_row_per_stored_claim(html):
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    from fieldguide_book import chapter_notebooks, claim_rows
+
+    rows = [row for nb in chapter_notebooks(ROOT) for row in claim_rows(nb)]
+    page = (html / "book" / "appendix" / "scorecard.html").read_text()
+    passed = sum(row["holds"] for row in rows)
+    assert f"{passed} of {len(rows)} claim checks pass" in page
+    for row in rows:
+        assert html_escape(row["measured"], quote=False) in page, f"scorecard lacks the measured value {row['measured']!r}"
+
+
+@pytest.mark.slow
+def test_api_reference_links_functions_to_chapters(html):
+    page = (html / "book" / "appendix" / "api.html").read_text()
+    assert 'id="fieldguide.width.kernels.ntk"' in page
+    entry = page.split('id="fieldguide.width.kernels.ntk"', 1)[1].split('<dl class="py', 1)[0]
+    assert "Used in:" in entry and "ntk.html" in entry, "fg.width.ntk should link back to the NTK chapter"

@@ -61,9 +61,14 @@ def test_anatomy(path):
 
     claims = [c for c in code if "claim" in c[2]]
     assert len(claims) >= 1, f"{name}: no code cell tagged 'claim'"
+    rows = []
     for _, src, _, cell in claims:
         assert "assert" in src, f"{name}: a claim cell must assert the claim"
-        assert cell.get("outputs"), f"{name}: a claim cell must print the measured numbers"
+        assert "fg.claims.check(" in src, f"{name}: a claim cell reports each claim with fg.claims.check"
+        rows += [out["data"][fg.claims.MIME_TYPE] for out in cell.get("outputs", []) if fg.claims.MIME_TYPE in out.get("data", {})]
+    assert rows, f"{name}: the claim cell stored no claim rows (the scorecard is built from them)"
+    papers = set(nb["metadata"]["fieldguide"]["papers"])
+    assert {r["paper"] for r in rows} <= papers, f"{name}: a claim row names a paper the chapter does not cover"
 
     exercises = re.findall(r"\{exercise\}", markdown)
     solutions = re.findall(r"\{solution(?:-start)?\}", markdown)
