@@ -33,9 +33,12 @@ instructor: venv
 student: venv
 	$(PY) tools/student.py _build/student
 
-## test: unit tests, structure tests, nbval (strict) on every chapter, a second seed, the HTML build
+## test: unit and structure tests, nbval (strict) on every chapter, a second seed; then the HTML build
+## (warnings are errors) and the tests of the built pages
 test: venv
-	$(PY) -m pytest -n $(WORKERS) --dist loadgroup tests book --nbval --nbval-sanitize-with book/nbval-sanitize.cfg
+	$(PY) -m pytest -n $(WORKERS) --dist loadgroup tests/companion tests/book book --nbval --nbval-sanitize-with book/nbval-sanitize.cfg
+	$(PY) tools/build_book.py _build/html
+	$(PY) -m pytest tests/html
 
 ## execute: re-run chapters and store their outputs (NB=path/to/chapter.py, default: all)
 execute: venv

@@ -1,13 +1,24 @@
 """Shared pytest set-up for the whole repository.
 
+The run also records how long nbval takes for each notebook (all its cells, kernel
+start included) in ``_build/runtimes.json``; the book's runtime appendix shows it.
+
 nbval runs each notebook's cells in one kernel, so every cell of a notebook must
 go to the same xdist worker: they get one ``xdist_group`` per notebook (the test
 command uses ``--dist loadgroup``); every other test is spread freely.
 """
 
+import json
 import os
+from collections import defaultdict
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent
+RUNTIMES = ROOT / "_build" / "runtimes.json"
+_durations: dict[str, float] = defaultdict(float)
+_failed: set[str] = set()
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("FIELDGUIDE_THREADS", "1")
@@ -18,3 +29,21 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if str(item.fspath).endswith(".ipynb"):
             item.add_marker(pytest.mark.xdist_group(name=str(item.fspath)))
+
+
+def pytest_runtest_logreport(report):
+    notebook, sep, _ = report.nodeid.partition(".ipynb::")
+    if sep:
+        _durations[notebook + ".ipynb"] += report.duration
+        if report.failed:
+            _failed.add(notebook + ".ipynb")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if hasattr(session.config, "workerinput") or not _durations:
+        return  # xdist workers report to the controller, which writes the file
+    RUNTIMES.parent.mkdir(exist_ok=True)
+    record = {nb: {"seconds": round(t, 1), "passed": nb not in _failed} for nb, t in sorted(_durations.items())}
+    RUNTIMES.write_text(
+        json.dumps({"threads_per_notebook": int(os.environ["FIELDGUIDE_THREADS"]), "notebooks": record}, indent=1)
+    )

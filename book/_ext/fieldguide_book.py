@@ -5,6 +5,8 @@
   the claim rows that ``fg.claims.check`` stored in each chapter's outputs.
 * Adds to every API entry the chapters that use it (``autodoc-process-docstring``),
   found by scanning the chapters' code for ``fg.<module>.<name>``.
+* Renders the runtime report (``fieldguide-runtimes``) from ``_build/runtimes.json``,
+  which the test command writes.
 * The instructor build (``FIELDGUIDE_INSTRUCTOR=1``, ``make instructor``) shows every
   exercise solution open instead of as a dropdown.
 
@@ -16,12 +18,11 @@ the catalog on every build, so it cannot drift from it.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections import Counter
 from pathlib import Path
-
-import json
-import re
 
 import yaml
 from docutils import nodes
@@ -208,6 +209,48 @@ def add_chapter_links(app, what, name, obj, options, lines) -> None:
         lines += ["", "**Used in:** " + ", ".join(f":doc:`/{d}`" for d in docs), ""]
 
 
+BUDGET_SECONDS = 60
+
+
+class RuntimesDirective(SphinxDirective):
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        root = Path(self.env.srcdir)
+        path = root / "_build" / "runtimes.json"
+        if not path.exists():
+            lines = ["No run has been recorded on this machine yet: ``make test`` records one, then ``make book`` shows it."]
+        else:
+            self.env.note_dependency(str(path))
+            data = json.loads(path.read_text(encoding="utf-8"))
+            runs = data["notebooks"]
+            total = sum(r["seconds"] for r in runs.values())
+            lines = [
+                f"{len(runs)} notebooks, {total:.0f} s in all, each on {data['threads_per_notebook']} CPU thread(s); "
+                f"the budget is {BUDGET_SECONDS} s per notebook.",
+                "",
+                ".. list-table::",
+                "   :header-rows: 1",
+                "",
+                "   * - notebook",
+                "     - seconds",
+                "     - within budget",
+                "     - outputs match",
+            ]
+            for nb, run in runs.items():
+                doc = "/" + str(Path(nb).with_suffix(""))
+                known = (root / nb).exists()
+                lines += [
+                    f"   * - {f':doc:`{doc}`' if known else nb}",
+                    f"     - {run['seconds']:.1f}",
+                    f"     - {'yes' if run['seconds'] <= BUDGET_SECONDS else '**no**'}",
+                    f"     - {'yes' if run['passed'] else '**no**'}",
+                ]
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines + [""]), self.content_offset, container)
+        return container.children
+
+
 def open_solutions(app, doctree) -> None:
     """In the instructor build, drop the ``dropdown`` class from every solution."""
     if not app.config.fieldguide_instructor:
@@ -221,6 +264,7 @@ def open_solutions(app, doctree) -> None:
 def setup(app):
     app.add_directive("fieldguide-catalog", CatalogDirective)
     app.add_directive("fieldguide-scorecard", ScorecardDirective)
+    app.add_directive("fieldguide-runtimes", RuntimesDirective)
     app.add_config_value("fieldguide_instructor", os.environ.get("FIELDGUIDE_INSTRUCTOR", "0") not in ("", "0"), "env")
     app.connect("doctree-read", open_solutions)
     app.connect("autodoc-process-docstring", add_chapter_links)
