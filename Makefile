@@ -38,7 +38,7 @@ student: venv
 test: venv
 	$(PY) -m pytest -n $(WORKERS) --dist loadgroup tests/companion tests/book book --nbval --nbval-sanitize-with book/nbval-sanitize.cfg
 	$(PY) tools/build_book.py _build/html
-	$(PY) -m pytest tests/html
+	$(PY) -m pytest -n $(WORKERS) tests/html tests/colab
 
 ## execute: re-run chapters and store their outputs (NB=path/to/chapter.py, default: all)
 execute: venv
