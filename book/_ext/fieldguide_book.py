@@ -7,6 +7,8 @@
   found by scanning the chapters' code for ``fg.<module>.<name>``.
 * Renders the runtime report (``fieldguide-runtimes``) from ``_build/runtimes.json``,
   which the test command writes.
+* Serves MathJax from the book itself when the ``django-static-mathjax`` package is
+  installed (it is in requirements.txt), so equations render offline too.
 * The instructor build (``FIELDGUIDE_INSTRUCTOR=1``, ``make instructor``) shows every
   exercise solution open instead of as a dropdown.
 
@@ -19,7 +21,9 @@ the catalog on every build, so it cannot drift from it.
 from __future__ import annotations
 
 import json
+import importlib.util
 import os
+import shutil
 import re
 from collections import Counter
 from pathlib import Path
@@ -261,11 +265,44 @@ def open_solutions(app, doctree) -> None:
             classes.remove("dropdown")
 
 
+MATHJAX_FILE = "tex-mml-chtml.js"
+MATHJAX_PARTS = (MATHJAX_FILE, "input", "output", "ui", "a11y")  # what the combined component loads on demand
+
+
+def _local_mathjax() -> Path | None:
+    spec = importlib.util.find_spec("mathjax")
+    if spec is None or spec.origin is None:
+        return None
+    es5 = Path(spec.origin).parent / "static" / "mathjax" / "es5"
+    return es5 if (es5 / MATHJAX_FILE).exists() else None
+
+
+def use_local_mathjax(app, config) -> None:
+    if _local_mathjax() is not None:
+        config.mathjax_path = f"mathjax/{MATHJAX_FILE}"  # relative to _static
+
+
+def copy_local_mathjax(app, exception) -> None:
+    es5 = _local_mathjax()
+    if exception is not None or es5 is None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "_static" / "mathjax"
+    for part in MATHJAX_PARTS:
+        source = es5 / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, dirs_exist_ok=True)
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / part)
+
+
 def setup(app):
     app.add_directive("fieldguide-catalog", CatalogDirective)
     app.add_directive("fieldguide-scorecard", ScorecardDirective)
     app.add_directive("fieldguide-runtimes", RuntimesDirective)
     app.add_config_value("fieldguide_instructor", os.environ.get("FIELDGUIDE_INSTRUCTOR", "0") not in ("", "0"), "env")
     app.connect("doctree-read", open_solutions)
+    app.connect("config-inited", use_local_mathjax)
+    app.connect("build-finished", copy_local_mathjax)
     app.connect("autodoc-process-docstring", add_chapter_links)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
