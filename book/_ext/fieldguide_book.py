@@ -20,11 +20,11 @@ the catalog on every build, so it cannot drift from it.
 
 from __future__ import annotations
 
-import json
 import importlib.util
+import json
 import os
-import shutil
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -32,6 +32,8 @@ import yaml
 from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
+
+from fieldguide.claims import stored_rows
 
 PART_TITLES = {
     "01-start": "Getting started",
@@ -111,9 +113,6 @@ class CatalogDirective(SphinxDirective):
         return container.children
 
 
-CLAIM_MIME = "application/vnd.fieldguide.claim+json"
-
-
 def chapter_notebooks(root: Path) -> list[Path]:
     """The notebooks named in _toc.yml, in reading order."""
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
@@ -137,10 +136,7 @@ def claim_rows(notebook: Path) -> list[dict]:
     for cell in nb["cells"]:
         if cell["cell_type"] != "code" or "claim" not in cell["metadata"].get("tags", []):
             continue
-        for output in cell.get("outputs", []):
-            row = output.get("data", {}).get(CLAIM_MIME)
-            if row is not None:
-                rows.append(row)
+        rows += stored_rows(cell.get("outputs", []))
     return rows
 
 

@@ -65,7 +65,7 @@ def test_anatomy(path):
     for _, src, _, cell in claims:
         assert "assert" in src, f"{name}: a claim cell must assert the claim"
         assert "fg.claims.check(" in src, f"{name}: a claim cell reports each claim with fg.claims.check"
-        rows += [out["data"][fg.claims.MIME_TYPE] for out in cell.get("outputs", []) if fg.claims.MIME_TYPE in out.get("data", {})]
+        rows += fg.claims.stored_rows(cell.get("outputs", []))
     assert rows, f"{name}: the claim cell stored no claim rows (the scorecard is built from them)"
     papers = set(nb["metadata"]["fieldguide"]["papers"])
     assert {r["paper"] for r in rows} <= papers, f"{name}: a claim row names a paper the chapter does not cover"

@@ -75,11 +75,10 @@ def test_chapter_runs_from_its_first_cell_with_only_the_wheel(colab_env, wheel_d
     assert f"Version: {fieldguide.__version__}" in show
     assert "Editable project location" not in show, "fieldguide must come from the wheel, not an editable checkout"
     claims = [
-        out["data"][fieldguide.claims.MIME_TYPE]
+        row
         for cell in nb.cells
         if "claim" in cell.metadata.get("tags", [])
-        for out in cell.get("outputs", [])
-        if fieldguide.claims.MIME_TYPE in out.get("data", {})
+        for row in fieldguide.claims.stored_rows(cell.outputs)
     ]
     assert claims and all(row["holds"] for row in claims)
     print(json.dumps({"installed": show.splitlines()[:2], "claims": len(claims)}))

@@ -19,11 +19,14 @@ def test_check_prints_a_row_and_returns_the_verdict(capsys):
 def test_check_publishes_a_mime_bundle_in_ipython(monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.get_ipython", lambda: object())
-    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append((obj, raw)))
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False, metadata=None: shown.append((obj, raw, metadata)))
     fg.claims.check("c", paper=32, expected="e", measured="m", holds=True)
-    (bundle, raw), = shown
-    assert raw and bundle[fg.claims.MIME_TYPE] == {"paper": 32, "claim": "c", "expected": "e", "measured": "m", "holds": True}
-    assert bundle["text/plain"].startswith("[PASS] c")
+    ((bundle, raw, metadata),) = shown
+    row = {"paper": 32, "claim": "c", "expected": "e", "measured": "m", "holds": True}
+    assert raw and metadata == {fg.claims.METADATA_KEY: row}
+    assert bundle == {"text/plain": "[PASS] c: measured m (paper: e)"}
+    stored = [{"output_type": "display_data", "data": bundle, "metadata": metadata}, {"output_type": "stream", "text": "x"}]
+    assert fg.claims.stored_rows(stored) == [row]
 
 
 @pytest.mark.parametrize(

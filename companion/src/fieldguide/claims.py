@@ -7,17 +7,18 @@ A chapter's claim cell calls :func:`check` for each claim and asserts the result
         paper=6, expected="slope -0.5", measured=f"slope {slope:.3f}", holds=-0.65 < slope < -0.35,
     )
 
-Each call prints a readable line and publishes the same row under the MIME type
-``application/vnd.fieldguide.claim+json``; the book's reproduction scorecard
-(appendix) is generated from these stored outputs at build time, so no number in
-it is ever typed by hand.
+Each call shows a readable line and, in a notebook, attaches the same row as JSON
+to that output's metadata (key ``fieldguide_claim``); the book's reproduction
+scorecard (appendix) is generated from these stored outputs at build time, so no
+number in it is ever typed by hand. nbval compares the line, which carries every
+number of the row.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-MIME_TYPE = "application/vnd.fieldguide.claim+json"
+METADATA_KEY = "fieldguide_claim"
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,13 @@ def _publish(row: Claim) -> None:
     except ImportError:
         get_ipython = None
     if get_ipython is not None and get_ipython() is not None:
-        display({"text/plain": row.line(), MIME_TYPE: asdict(row)}, raw=True)
+        display({"text/plain": row.line()}, metadata={METADATA_KEY: asdict(row)}, raw=True)
     else:
         print(row.line())
+
+
+def stored_rows(outputs: list[dict]) -> list[dict]:
+    """The claim rows attached to a notebook cell's stored ``outputs`` (as read from .ipynb JSON)."""
+    if not isinstance(outputs, list):
+        raise TypeError(f"outputs must be a cell's list of outputs, got {type(outputs).__name__}")
+    return [out["metadata"][METADATA_KEY] for out in outputs if METADATA_KEY in out.get("metadata", {})]
