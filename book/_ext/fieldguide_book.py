@@ -9,6 +9,9 @@
   which the test command writes.
 * Serves MathJax from the book itself when the ``django-static-mathjax`` package is
   installed (it is in requirements.txt), so equations render offline too.
+* Drops repeated inline scripts from each page: Jupyter Book 1.x's extensions
+  add sphinx-thebe's configuration twice, and the repeated ``const`` declaration is
+  a JavaScript error in every page (found by the browser test).
 * The instructor build (``FIELDGUIDE_INSTRUCTOR=1``, ``make instructor``) shows every
   exercise solution open instead of as a dropdown.
 
@@ -292,6 +295,20 @@ def copy_local_mathjax(app, exception) -> None:
             shutil.copy2(source, target / part)
 
 
+def drop_repeated_scripts(app, pagename, templatename, context, doctree) -> None:
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        filename = getattr(script, "filename", script) or ""  # inline scripts: None or "" (both occur)
+        key = (str(filename), tuple(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique  # in place: later handlers (MathJax) still add to this same list
+
+
 def setup(app):
     app.add_directive("fieldguide-catalog", CatalogDirective)
     app.add_directive("fieldguide-scorecard", ScorecardDirective)
@@ -300,5 +317,6 @@ def setup(app):
     app.connect("doctree-read", open_solutions)
     app.connect("config-inited", use_local_mathjax)
     app.connect("build-finished", copy_local_mathjax)
+    app.connect("html-page-context", drop_repeated_scripts, priority=100)  # before handlers that end the event
     app.connect("autodoc-process-docstring", add_chapter_links)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -63,6 +63,12 @@ def test_after_step_callback_and_generator_reproducibility():
 
 def test_tqdm_disable_environment_is_honoured(monkeypatch, capsys):
     monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert fg.train.progress_disabled(True)
+    monkeypatch.setenv("TQDM_DISABLE", "0")
+    assert not fg.train.progress_disabled(True) and fg.train.progress_disabled(False)
+    monkeypatch.delenv("TQDM_DISABLE")
+    assert not fg.train.progress_disabled(True)
+    monkeypatch.setenv("TQDM_DISABLE", "1")
     model = fg.nn.MLP(2, [3], 2)
     fg.train.fit(model, torch.randn(4, 2), torch.tensor([0, 1, 0, 1]), progress=True)
     captured = capsys.readouterr()

@@ -8,6 +8,7 @@ test`` and ``make execute`` do) to silence it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,6 +34,15 @@ def loss_fn(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
         return 0.5 * ((y_hat - y) ** 2).sum(-1).mean() if y_hat.ndim > 1 else 0.5 * ((y_hat - y) ** 2).mean()
 
     return half_mse
+
+
+def progress_disabled(progress: bool = True) -> bool:
+    """Whether progress bars stay hidden: ``progress=False``, or ``TQDM_DISABLE`` set to anything but 0.
+
+    tqdm reads ``TQDM_DISABLE`` only when no ``disable`` argument is given, and its
+    notebook bar not at all, so the package reads it here for every bar it draws.
+    """
+    return not progress or os.environ.get("TQDM_DISABLE", "") not in ("", "0")
 
 
 @torch.no_grad()
@@ -136,7 +146,7 @@ def fit(
     history = History()
     steps_per_epoch = -(-n // batch_size)
     step = 0
-    with tqdm(total=epochs * steps_per_epoch, disable=not progress or None, leave=False, desc="fit") as bar:
+    with tqdm(total=epochs * steps_per_epoch, disable=progress_disabled(progress), leave=False, desc="fit") as bar:
         for _ in range(epochs):
             order = torch.randperm(n, generator=generator).to(X.device) if batch_size < n else None
             for start in range(0, n, batch_size):

@@ -10,8 +10,8 @@ would add an output that only a live front end can show.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import matplotlib.pyplot as plt

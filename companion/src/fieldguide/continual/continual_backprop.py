@@ -2,9 +2,9 @@
 
 Dohare et al. (2024, catalog 80). After every step, each hidden unit ``i`` of layer
 ``l`` updates its *contribution utility*, a running average of how much it feeds
-the next layer,
+the next layer::
 
-    u_l[i] <- eta * u_l[i] + (1 - eta) * |h_{l,i}| * sum_k |w_{l,i,k}|,
+    u_l[i] <- eta * u_l[i] + (1 - eta) * abs(h_{l,i}) * sum_k abs(w_{l,i,k})
 
 with ``h_{l,i}`` the unit's output (averaged over the mini-batch here) and
 ``w_{l,i,k}`` its outgoing weights. Units older than the maturity threshold ``m``
@@ -57,9 +57,7 @@ def contribution_utility(hidden: torch.Tensor, next_weight: torch.Tensor) -> tor
     _checks.tensor("hidden", hidden, ndim=2, floating=True)
     _checks.tensor("next_weight", next_weight, ndim=2, floating=True)
     if next_weight.shape[1] != hidden.shape[1]:
-        raise ValueError(
-            f"next_weight must have one column per unit ({hidden.shape[1]}), got shape {tuple(next_weight.shape)}"
-        )
+        raise ValueError(f"next_weight must have one column per unit ({hidden.shape[1]}), got shape {tuple(next_weight.shape)}")
     return hidden.abs().mean(dim=0) * next_weight.abs().sum(dim=0)  # (n_l,)
 
 
@@ -85,6 +83,13 @@ def _reset_state(optimizer: torch.optim.Optimizer | None, param: torch.Tensor, i
     for value in optimizer.state[param].values():
         if isinstance(value, torch.Tensor) and value.shape == param.shape:
             value.index_fill_(dim, index, 0.0)
+
+
+def _mlp_layers(model: nn.Module) -> list[Dense]:
+    layers = getattr(model, "layers", None)
+    if layers is None or len(layers) < 2 or not all(isinstance(layer, Dense) for layer in layers):
+        raise TypeError(f"model must be a fieldguide.nn.MLP with hidden layers, got {type(model).__name__}")
+    return list(layers)
 
 
 @register("continual_backprop")
@@ -120,9 +125,7 @@ class ContinualBackprop(Strategy):
             raise TypeError(f"bias_correction must be a bool, got {type(self.bias_correction).__name__}")
 
     def _layers(self, model: nn.Module, hidden: Sequence[torch.Tensor]) -> list[Dense]:
-        layers = getattr(model, "layers", None)
-        if layers is None or not all(isinstance(layer, Dense) for layer in layers):
-            raise TypeError(f"model must be a fieldguide.nn.MLP (Dense layers), got {type(model).__name__}")
+        layers = _mlp_layers(model)
         if len(hidden) != len(layers) - 1:
             raise ValueError(f"hidden must hold the features of the {len(layers) - 1} hidden layers, got {len(hidden)}")
         if not self.utility:
@@ -136,9 +139,24 @@ class ContinualBackprop(Strategy):
     def reinitialize(
         self, model: nn.Module, layer_index: int, units: torch.Tensor, optimizer: torch.optim.Optimizer | None = None
     ) -> None:
-        """Reinitialize ``units`` of hidden layer ``layer_index``: fresh input weights, zero outgoing weights."""
-        layers = list(model.layers)
-        if not 0 <= layer_index < len(layers) - 1:
+        """Reinitialize ``units`` of hidden layer ``layer_index``: fresh input weights, zero outgoing weights.
+
+        Parameters
+        ----------
+        model
+            A :class:`fieldguide.nn.MLP`.
+        layer_index
+            Which hidden layer (0 is the first).
+        units
+            1-D integer tensor of the unit indices to reinitialize.
+        optimizer
+            If given, the per-entry state of the reinitialized weights (momentum, Adam moments) is zeroed.
+        """
+        layers = _mlp_layers(model)
+        _checks.tensor("units", units, ndim=1)
+        if units.dtype in (torch.bool,) or units.is_floating_point() or units.is_complex():
+            raise TypeError(f"units must hold integer indices, got dtype {units.dtype}")
+        if isinstance(layer_index, bool) or not isinstance(layer_index, int) or not 0 <= layer_index < len(layers) - 1:
             raise ValueError(f"layer_index must name a hidden layer in [0, {len(layers) - 2}], got {layer_index}")
         layer, following = layers[layer_index], layers[layer_index + 1]
         weight, bias = _fresh_weights(layer)
@@ -154,30 +172,28 @@ class ContinualBackprop(Strategy):
             self.age[layer_index][units] = 0
 
     @torch.no_grad()
-    def after_step(
-        self, model: nn.Module, hidden: Sequence[torch.Tensor], optimizer: torch.optim.Optimizer
-    ) -> dict[str, float]:
+    def after_step(self, model: nn.Module, hidden: Sequence[torch.Tensor], optimizer: torch.optim.Optimizer) -> dict[str, float]:
         layers = self._layers(model, hidden)
         replaced = 0
-        for l, h in enumerate(hidden):
-            following = layers[l + 1]
-            self.age[l] += 1
+        for i, h in enumerate(hidden):
+            following = layers[i + 1]
+            self.age[i] += 1
             outgoing = following.weight * following.weight_multiplier  # (n_{l+1}, n_l), effective weights
-            self.utility[l].mul_(self.decay_rate).add_(contribution_utility(h, outgoing), alpha=1 - self.decay_rate)
-            eligible = self.age[l] > self.maturity_threshold  # (n_l,) bool
+            self.utility[i].mul_(self.decay_rate).add_(contribution_utility(h, outgoing), alpha=1 - self.decay_rate)
+            eligible = self.age[i] > self.maturity_threshold  # (n_l,) bool
             num_eligible = int(eligible.sum())
             if num_eligible == 0 or self.replacement_rate == 0:
                 continue
-            self.pending[l] += self.replacement_rate * num_eligible
-            k = min(int(self.pending[l]), num_eligible)
-            if k == 0:
+            self.pending[i] += self.replacement_rate * num_eligible
+            k = min(int(self.pending[i]), num_eligible)
+            if k <= 0:
                 continue
-            self.pending[l] -= k
-            score = self.utility[l]
+            self.pending[i] -= k
+            score = self.utility[i]
             if self.bias_correction:
-                score = score / (1 - self.decay_rate ** self.age[l].double()).to(score.dtype)
+                score = score / (1 - self.decay_rate ** self.age[i].double()).to(score.dtype)
             score = torch.where(eligible, score, torch.full_like(score, float("inf")))
             units = torch.topk(score, k, largest=False).indices  # (k,) lowest-utility eligible units
-            self.reinitialize(model, l, units, optimizer)
+            self.reinitialize(model, i, units, optimizer)
             replaced += k
         return {"replaced": float(replaced)}

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from .. import _checks
 from ..data import Task
-from ..train import LOSSES, OPTIMIZERS, loss_fn, make_optimizer
+from ..train import LOSSES, OPTIMIZERS, loss_fn, make_optimizer, progress_disabled
 
 HOOKS = (
     "before_task",
@@ -186,7 +186,8 @@ def run_stream(
     opt = make_optimizer(optimizer, model.parameters(), lr)
     history = StreamHistory(strategy=getattr(strategy, "name", type(strategy).__name__))
     step = 0
-    for task in tqdm(tasks, disable=not progress or None, leave=False, desc="tasks"):
+    quiet = progress_disabled(progress)
+    for task in tqdm(tasks, leave=False, desc="tasks", disable=quiet):
         strategy.before_task(model, task)
         n = task.X_train.shape[0]
         order = torch.empty(0, dtype=torch.long)
