@@ -36,7 +36,7 @@ student: venv
 ## test: unit and structure tests, nbval (strict) on every chapter, a second seed; then the HTML build
 ## (warnings are errors) and the tests of the built pages
 test: venv
-	$(PY) -m pytest -n $(WORKERS) --dist loadgroup tests/companion tests/book book --nbval --nbval-sanitize-with book/nbval-sanitize.cfg
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope tests/companion tests/book book --nbval --nbval-sanitize-with book/nbval-sanitize.cfg
 	$(PY) tools/build_book.py _build/html
 	$(PY) -m pytest -n $(WORKERS) tests/html tests/colab
 

@@ -4,16 +4,14 @@ The run also records how long nbval takes for each notebook (all its cells, kern
 start included) in ``_build/runtimes.json``; the book's runtime appendix shows it.
 
 nbval runs each notebook's cells in one kernel, so every cell of a notebook must
-go to the same xdist worker: they get one ``xdist_group`` per notebook (the test
-command uses ``--dist loadgroup``); every other test is spread freely.
+go to the same xdist worker: the test command uses ``--dist loadscope``, whose
+scope for an nbval cell is its notebook.
 """
 
 import json
 import os
 from collections import defaultdict
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent
 RUNTIMES = ROOT / "_build" / "runtimes.json"
@@ -23,12 +21,6 @@ _failed: set[str] = set()
 os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("FIELDGUIDE_THREADS", "1")
 os.environ.setdefault("FIELDGUIDE_STATIC", "1")  # explorers draw their static figure only
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if str(item.fspath).endswith(".ipynb"):
-            item.add_marker(pytest.mark.xdist_group(name=str(item.fspath)))
 
 
 def pytest_runtest_logreport(report):

@@ -3,6 +3,8 @@
 * Renders ``book/catalog.yml`` at build time (the ``fieldguide-catalog`` directive).
 * Renders the reproduction scorecard (the ``fieldguide-scorecard`` directive) from
   the claim rows that ``fg.claims.check`` stored in each chapter's outputs.
+* Lists every public module of the package in the API reference
+  (``fieldguide-api``), so a new module appears there without editing the page.
 * Adds to every API entry the chapters that use it (``autodoc-process-docstring``),
   found by scanning the chapters' code for ``fg.<module>.<name>``.
 * Renders the runtime report (``fieldguide-runtimes``) from ``_build/runtimes.json``,
@@ -105,15 +107,26 @@ def catalog_rst(papers: list[dict]) -> list[str]:
     return lines
 
 
+def parse_rst(directive: SphinxDirective, lines: list[str]) -> list[nodes.Node]:
+    """Parse generated reStructuredText inside a directive, from a MyST page or an RST one.
+
+    MyST parses a directive's nested content as Markdown, so there the lines go
+    through an ``{eval-rst}`` block.
+    """
+    if type(directive.state).__module__.startswith("myst_parser"):
+        lines = ["```{eval-rst}", *lines, "```"]
+    container = nodes.container()
+    directive.state.nested_parse(StringList(lines, source=directive.get_source_info()[0]), directive.content_offset, container)
+    return container.children
+
+
 class CatalogDirective(SphinxDirective):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
         root = Path(self.env.srcdir)
         self.env.note_dependency(str(root / "book" / "catalog.yml"))
-        container = nodes.container()
-        self.state.nested_parse(StringList(catalog_rst(load_catalog(root))), self.content_offset, container)
-        return container.children
+        return parse_rst(self, catalog_rst(load_catalog(root)))
 
 
 def chapter_notebooks(root: Path) -> list[Path]:
@@ -173,9 +186,7 @@ class ScorecardDirective(SphinxDirective):
         root = Path(self.env.srcdir)
         for notebook in chapter_notebooks(root):
             self.env.note_dependency(str(notebook))
-        container = nodes.container()
-        self.state.nested_parse(StringList(scorecard_rst(root, load_catalog(root))), self.content_offset, container)
-        return container.children
+        return parse_rst(self, scorecard_rst(root, load_catalog(root)))
 
 
 USE = re.compile(r"\bfg\.((?:[a-z_]+\.)*[A-Za-z_]+)")
@@ -249,9 +260,46 @@ class RuntimesDirective(SphinxDirective):
                     f"     - {'yes' if run['seconds'] <= BUDGET_SECONDS else '**no**'}",
                     f"     - {'yes' if run['passed'] else '**no**'}",
                 ]
-        container = nodes.container()
-        self.state.nested_parse(StringList(lines + [""]), self.content_offset, container)
-        return container.children
+        return parse_rst(self, lines + [""])
+
+
+API_GROUPS = {
+    "": "Shared infrastructure",
+    "width": "Part 2: signal propagation and infinite width",
+    "continual": "Part 7: plasticity and continual learning",
+    "memory": "Part 8: memory, Hebbian and biologically plausible learning",
+}
+
+
+def public_modules() -> dict[str, list[str]]:
+    """The package's public modules, grouped by subpackage ('' for the shared infrastructure)."""
+    import pkgutil
+
+    import fieldguide
+
+    groups: dict[str, list[str]] = {}
+    for info in pkgutil.walk_packages(fieldguide.__path__, "fieldguide."):
+        parts = info.name.split(".")
+        if any(p.startswith("_") for p in parts) or info.ispkg and len(parts) > 2:
+            continue
+        if info.ispkg:  # a subpackage: its modules are listed one by one
+            continue
+        group = parts[1] if len(parts) > 2 and parts[1] in API_GROUPS else ""
+        groups.setdefault(group, []).append(info.name)
+    return groups
+
+
+class ApiDirective(SphinxDirective):
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        lines: list[str] = []
+        groups = public_modules()
+        for group in sorted(groups, key=lambda g: list(API_GROUPS).index(g) if g in API_GROUPS else 99):
+            lines += [f".. rubric:: {API_GROUPS.get(group, group)}", ""]
+            for module in groups[group]:
+                lines += [f".. automodule:: {module}", ""]
+        return parse_rst(self, lines)
 
 
 def open_solutions(app, doctree) -> None:
@@ -313,6 +361,7 @@ def setup(app):
     app.add_directive("fieldguide-catalog", CatalogDirective)
     app.add_directive("fieldguide-scorecard", ScorecardDirective)
     app.add_directive("fieldguide-runtimes", RuntimesDirective)
+    app.add_directive("fieldguide-api", ApiDirective)
     app.add_config_value("fieldguide_instructor", os.environ.get("FIELDGUIDE_INSTRUCTOR", "0") not in ("", "0"), "env")
     app.connect("doctree-read", open_solutions)
     app.connect("config-inited", use_local_mathjax)

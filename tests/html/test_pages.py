@@ -15,7 +15,7 @@ from .conftest import ROOT
 def test_catalog_page_lists_every_paper_and_links_chapters(html, catalog):
     page = (html / "book" / "appendix" / "catalog.html").read_text()
     for paper in catalog:
-        assert f"<p>{paper['id']}</p>" in page, f"paper {paper['id']} is missing from the catalog page"
+        assert f"<td><p>{paper['id']}</p></td>" in page, f"paper {paper['id']} is missing from the catalog tables"
     for paper in catalog:
         if paper["status"] == "chapter":
             target = Path(paper["where"]).with_suffix(".html").name
@@ -38,6 +38,7 @@ def test_scorecard_has_one_row_per_stored_claim(html):
     page = (html / "book" / "appendix" / "scorecard.html").read_text()
     passed = sum(row["holds"] for row in rows)
     assert f"{passed} of {len(rows)} claim checks pass" in page
+    assert page.count("<tr") == len(rows) + 1, "the scorecard table should have one row per claim (and a header)"
     for row in rows:
         assert html_escape(row["measured"], quote=False) in page, f"scorecard lacks the measured value {row['measured']!r}"
 

@@ -52,6 +52,8 @@ def contribution_utility(hidden: torch.Tensor, next_weight: torch.Tensor) -> tor
     -------
     (n_l,) tensor of utilities.
 
+    Notes
+    -----
     Taught in book/07-continual/loss-of-plasticity.
     """
     _checks.tensor("hidden", hidden, ndim=2, floating=True)
@@ -106,6 +108,8 @@ class ContinualBackprop(Strategy):
     utility, age
         One (n_l,) tensor per hidden layer: running contribution utility and steps since (re)initialization.
 
+    Notes
+    -----
     Taught in book/07-continual/loss-of-plasticity.
     """
 

@@ -35,6 +35,8 @@ def effective_rank(features: torch.Tensor) -> float:
     float
         A number between 1 and ``rank(features)``; 0 for the zero matrix (no direction at all).
 
+    Notes
+    -----
     Used by Dohare et al. (2024, catalog 80); taught in book/07-continual/loss-of-plasticity.
     """
     _checks.tensor("features", features, ndim=2, floating=True)
@@ -67,6 +69,8 @@ def dead_unit_fraction(model: nn.Module, X: torch.Tensor, *, per_layer: bool = F
     per_layer
         Return one fraction per hidden layer instead of the fraction over all hidden units.
 
+    Notes
+    -----
     Used by Dohare et al. (2024, catalog 80); taught in book/07-continual/loss-of-plasticity.
     """
     hidden = _hidden(model, X)

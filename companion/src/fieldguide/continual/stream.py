@@ -163,6 +163,8 @@ def run_stream(
         the task (for random-label streams the test pair is the training set), the sums of
         ``after_step``'s counters, ``measure``'s metrics and ``after_eval``'s contribution.
 
+    Notes
+    -----
     Taught in book/07-continual/loss-of-plasticity.
     """
     if not isinstance(model, nn.Module):

@@ -67,6 +67,8 @@ class DenseAssociativeMemory(AssociativeMemory):
     interaction, n
         The interaction function F, see :class:`DenseConfig`.
 
+    Notes
+    -----
     ``update`` is one sweep over the units 0, ..., d-1, each set to the value of lower energy
     given the others (ties keep the current value), so the energy never rises; ``retrieve``
     runs to a fixed point by default. Catalog 32's binary predecessor;

@@ -65,6 +65,8 @@ class ClassicalHopfield(AssociativeMemory):
     asynchronous, zero_diagonal
         See :class:`HopfieldConfig`.
 
+    Notes
+    -----
     ``update`` is one sweep over the units in the order 0, ..., d-1 (every unit set to the
     sign of its field given the current values of the others, so the energy never rises), or
     with ``asynchronous=False`` one synchronous step s <- sign(W s), which can end in a 2-cycle.

@@ -131,6 +131,8 @@ class ModernHopfield(AssociativeMemory):
     beta
         Inverse temperature (default 1).
 
+    Notes
+    -----
     ``retrieve`` runs one update by default, the paper's one-step retrieval; pass
     ``steps`` for more. Catalog 32; taught in book/08-memory/modern-hopfield.
     """

@@ -65,6 +65,8 @@ def mode_decay(eigenvalues: torch.Tensor, t: float | int | torch.Tensor, *, lr: 
     torch.Tensor
         ``(n,)`` for a scalar ``t``, else ``(T, n)``, in float64.
 
+    Notes
+    -----
     Taught in the chapter *The neural tangent kernel* (book/02-width/ntk).
     """
     _checks.tensor("eigenvalues", eigenvalues, ndim=1, floating=True)
@@ -136,6 +138,8 @@ def kernel_gd(
         Predictions shaped like ``y`` (training inputs) or ``(m, ...)`` (test inputs),
         with a leading ``T`` axis when ``t`` is a tensor of times; float64.
 
+    Notes
+    -----
     Taught in the chapter *The neural tangent kernel* (book/02-width/ntk).
     """
     _checks.tensor("k_train", k_train, ndim=2, floating=True)

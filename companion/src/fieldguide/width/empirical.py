@@ -45,6 +45,8 @@ def parameter_jacobian(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Ten
         For every trainable parameter ``name`` of shape ``S``, a tensor of shape
         ``(n, out, *S)`` (``out = 1`` for a scalar output) holding ``d f_a(x_i) / d theta``.
 
+    Notes
+    -----
     Taught in the chapter *The neural tangent kernel* (book/02-width/ntk).
     """
     if not isinstance(model, nn.Module):
@@ -98,6 +100,8 @@ def empirical_ntk(
     >>> model = fg.nn.MLP(2, [512], 1, parametrization="ntk", sigma_b=0.1)
     >>> k = fg.width.empirical_ntk(model, torch.randn(5, 2))  # (5, 5)
 
+    Notes
+    -----
     Taught in the chapter *The neural tangent kernel* (book/02-width/ntk).
     """
     reduce = _checks.one_of("reduce", reduce, REDUCTIONS)
