@@ -43,7 +43,7 @@ def test_registry_errors_and_duplicate_warning():
             fg.continual.register("test_only_strategy")(Mine)
         assert fg.continual.create("test_only_strategy").name == "test_only_strategy"
     finally:
-        registry._REGISTRY.pop("test_only_strategy", None)
+        registry._STRATEGIES._entries.pop("test_only_strategy", None)
 
 
 def test_backprop_hooks_do_nothing():

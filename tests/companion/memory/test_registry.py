@@ -28,7 +28,7 @@ def test_registry_names_lookup_and_creation():
 
 
 def test_register_warns_on_duplicates_and_rejects_non_memories():
-    with pytest.raises(TypeError, match="only AssociativeMemory subclasses"):
+    with pytest.raises(TypeError, match="only an AssociativeMemory subclass can be registered"):
         fg.memory.register("thing")(dict)
     with pytest.raises(ValueError, match="name must be a non-empty string"):
         fg.memory.register("")

@@ -3,47 +3,20 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
+from .._registry import Registry
+
 ActFn = Callable[[torch.Tensor], torch.Tensor]
 
-_REGISTRY: dict[str, ActFn] = {}
+_ACTIVATIONS: Registry[ActFn] = Registry("activation", callable, "a callable")
 
-
-def register(name: str) -> Callable[[ActFn], ActFn]:
-    """Decorator that registers an elementwise activation function under ``name``."""
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"name must be a non-empty string, got {name!r}")
-
-    def decorator(fn: ActFn) -> ActFn:
-        key = name.lower()
-        if key in _REGISTRY:
-            warnings.warn(f"activation {name!r} is registered twice; the later one wins", stacklevel=2)
-        _REGISTRY[key] = fn
-        return fn
-
-    return decorator
-
-
-def available() -> list[str]:
-    """Sorted names of the registered activations."""
-    return sorted(_REGISTRY)
-
-
-def get(name_or_fn: str | ActFn | nn.Module) -> ActFn:
-    """The activation function for a name; callables and modules pass through."""
-    if callable(name_or_fn):
-        return name_or_fn
-    if not isinstance(name_or_fn, str):
-        raise TypeError(f"activation must be a name or a callable, got {type(name_or_fn).__name__}")
-    key = name_or_fn.lower()
-    if key not in _REGISTRY:
-        raise ValueError(f"unknown activation {name_or_fn!r}; available: {', '.join(available())}")
-    return _REGISTRY[key]
+register = _ACTIVATIONS.register
+available = _ACTIVATIONS.available
+get = _ACTIVATIONS.get
 
 
 class Activation(nn.Module):

@@ -17,52 +17,30 @@ Taught in the chapter *Loss of plasticity and continual backpropagation*
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from .. import _checks
+from .._registry import Registry
 from .stream import Strategy
 
-_REGISTRY: dict[str, type[Strategy]] = {}
+
+def _is_strategy_class(obj: object) -> bool:
+    return isinstance(obj, type) and issubclass(obj, Strategy)
 
 
-def register(name: str) -> Callable[[type[Strategy]], type[Strategy]]:
-    """Class decorator that registers a :class:`Strategy` subclass under ``name``."""
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"name must be a non-empty string, got {name!r}")
-
-    def decorator(cls: type[Strategy]) -> type[Strategy]:
-        if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-            raise TypeError(f"only Strategy subclasses can be registered, got {cls!r}")
-        key = name.lower()
-        if key in _REGISTRY:
-            warnings.warn(f"strategy {name!r} is registered twice; the later one wins", stacklevel=2)
-        _REGISTRY[key] = cls
-        cls.name = key
-        return cls
-
-    return decorator
+def _name_strategy(key: str, cls: type[Strategy]) -> None:
+    cls.name = key
 
 
-def available() -> list[str]:
-    """Sorted names of the registered strategies."""
-    return sorted(_REGISTRY)
+_STRATEGIES: Registry[type[Strategy]] = Registry("strategy", _is_strategy_class, "a Strategy subclass", _name_strategy)
 
-
-def get(name_or_cls: str | type[Strategy]) -> type[Strategy]:
-    """The strategy class for a name (case-insensitive); classes pass through."""
-    if isinstance(name_or_cls, type) and issubclass(name_or_cls, Strategy):
-        return name_or_cls
-    if not isinstance(name_or_cls, str):
-        raise TypeError(f"strategy must be a name or a Strategy subclass, got {type(name_or_cls).__name__}")
-    key = name_or_cls.lower()
-    if key not in _REGISTRY:
-        raise ValueError(f"unknown strategy {name_or_cls!r}; available: {', '.join(available())}")
-    return _REGISTRY[key]
+register = _STRATEGIES.register
+available = _STRATEGIES.available
+get = _STRATEGIES.get
 
 
 def create(name_or_obj: str | type[Strategy] | Strategy, **kwargs) -> Strategy:

@@ -12,14 +12,11 @@ taught in book/08-memory/modern-hopfield.
 from __future__ import annotations
 
 import abc
-import warnings
-from collections.abc import Callable
 
 import torch
 
 from .. import _checks
-
-_REGISTRY: dict[str, type[AssociativeMemory]] = {}
+from .._registry import Registry
 
 
 class AssociativeMemory(abc.ABC):
@@ -119,38 +116,15 @@ class AssociativeMemory(abc.ABC):
         return f"{type(self).__name__}(num_patterns={self.num_patterns}, dim={self.dim})"
 
 
-def register(name: str) -> Callable[[type[AssociativeMemory]], type[AssociativeMemory]]:
-    """Class decorator that registers an :class:`AssociativeMemory` under ``name``."""
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"name must be a non-empty string, got {name!r}")
-
-    def decorator(cls: type[AssociativeMemory]) -> type[AssociativeMemory]:
-        if not (isinstance(cls, type) and issubclass(cls, AssociativeMemory)):
-            raise TypeError(f"only AssociativeMemory subclasses can be registered, got {cls!r}")
-        key = name.lower()
-        if key in _REGISTRY:
-            warnings.warn(f"memory {name!r} is registered twice; the later one wins", stacklevel=2)
-        _REGISTRY[key] = cls
-        return cls
-
-    return decorator
+def _is_memory_class(obj: object) -> bool:
+    return isinstance(obj, type) and issubclass(obj, AssociativeMemory)
 
 
-def available() -> list[str]:
-    """Sorted names of the registered memories."""
-    return sorted(_REGISTRY)
+_MEMORIES: Registry[type[AssociativeMemory]] = Registry("memory", _is_memory_class, "an AssociativeMemory subclass")
 
-
-def get(name_or_cls: str | type[AssociativeMemory]) -> type[AssociativeMemory]:
-    """The memory class for a name; :class:`AssociativeMemory` subclasses pass through."""
-    if isinstance(name_or_cls, type) and issubclass(name_or_cls, AssociativeMemory):
-        return name_or_cls
-    if not isinstance(name_or_cls, str):
-        raise TypeError(f"memory must be a name or an AssociativeMemory subclass, got {type(name_or_cls).__name__}")
-    key = name_or_cls.lower()
-    if key not in _REGISTRY:
-        raise ValueError(f"unknown memory {name_or_cls!r}; available: {', '.join(available())}")
-    return _REGISTRY[key]
+register = _MEMORIES.register
+available = _MEMORIES.available
+get = _MEMORIES.get
 
 
 def create(name_or_cls: str | type[AssociativeMemory], patterns: torch.Tensor, **kwargs) -> AssociativeMemory:
