@@ -33,9 +33,10 @@ instructor: venv
 student: venv
 	$(PY) tools/student.py _build/student
 
-## test: unit and structure tests, nbval (strict) on every chapter, a second seed; then the HTML build
+## test: ruff, unit and structure tests, nbval (strict) on every chapter, a second seed; then the HTML build
 ## (warnings are errors) and the tests of the built pages
 test: venv
+	$(VENV)/bin/ruff check companion tests tools book conftest.py
 	$(PY) -m pytest -n $(WORKERS) --dist loadscope tests/companion tests/book book --nbval --nbval-sanitize-with book/nbval-sanitize.cfg
 	$(PY) tools/build_book.py _build/html
 	$(PY) -m pytest -n $(WORKERS) tests/html tests/colab

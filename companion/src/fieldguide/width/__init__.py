@@ -68,3 +68,39 @@ __all__ += [
     "sphere_dual",
     "sphere_gaps",
 ]
+
+# The maximal update parametrization (catalog 5, book/02-width/mup).
+from .mup import coordinate_sizes, lr_multipliers, lr_sweep, mup_mlp, param_groups  # noqa: E402
+
+__all__ += ["coordinate_sizes", "lr_multipliers", "lr_sweep", "mup_mlp", "param_groups"]
+
+# Signal propagation and the edge of chaos (catalogs 189, 251, book/02-width/signal-propagation).
+from .propagation import (  # noqa: E402
+    Propagation,
+    chi1,
+    correlation_curve,
+    correlation_depth_scale,
+    correlation_map,
+    curve_length,
+    edge_of_chaos,
+    gaussian_moments,
+    length_distortion,
+    measure_propagation,
+    variance_fixed_point,
+    variance_map,
+)
+
+__all__ += [
+    "Propagation",
+    "chi1",
+    "correlation_curve",
+    "correlation_depth_scale",
+    "correlation_map",
+    "curve_length",
+    "edge_of_chaos",
+    "gaussian_moments",
+    "length_distortion",
+    "measure_propagation",
+    "variance_fixed_point",
+    "variance_map",
+]
