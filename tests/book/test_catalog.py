@@ -12,6 +12,24 @@ PARTS = {
 }  # fmt: skip
 
 
+THEME_PART = {
+    "infinite-width": "02-width", "activations": "03-activations", "optimization": "04-optim",
+    "dl-theory": "05-theory", "representations": "06-representations", "plasticity-continual": "07-continual",
+    "hebbian-memory": "08-memory", "hypernetworks-weightspace": "09-hyper", "sequences-structures": "10-sequences",
+    "scientific-ml": "11-sciml", "probabilistic": "12-generative", "efficiency": "13-efficient",
+    "rl-decision": "14-rl", "applications": "15-apps",
+}  # fmt: skip
+
+
+def test_moves_from_the_proposed_part_are_recorded(catalog, seed_papers):
+    for paper in catalog:
+        proposed = THEME_PART[seed_papers[paper["id"]]["theme"]]
+        if paper["part"] != proposed:
+            assert paper.get("moved", "").startswith(f"from {proposed}:"), (
+                f'paper {paper["id"]} moved from {proposed} to {paper["part"]}: record `moved: "from {proposed}: why"`'
+            )
+
+
 def test_every_seed_paper_appears_exactly_once(catalog, seed_papers):
     counts = Counter(p["id"] for p in catalog)
     duplicated = sorted(i for i, c in counts.items() if c > 1)

@@ -5,6 +5,12 @@
 * ``regression``: one kernel regressor for any such kernel.
 * ``empirical``: the empirical (finite-width) NTK of any network, with ``torch.func``.
 * ``dynamics``: closed-form kernel gradient descent (function-space training dynamics).
+* ``propagation``: variance and correlation maps, the edge of chaos, length through depth.
+* ``gp_limits``: scale mixtures of NNGPs (Student-t processes), sparse and low-rank weights.
+* ``deep_limits``, ``deep_ntk``, ``limit_classifiers``, ``sphere_problem``: infinitely wide and deep classifiers.
+* ``mup``: the maximal update parametrization and learning-rate sweeps.
+
+Each chapter's names are imported in a block of their own below.
 """
 
 from .duals import Dual, get_dual, quadrature_dual
@@ -103,4 +109,25 @@ __all__ += [
     "measure_propagation",
     "variance_fixed_point",
     "variance_map",
+]
+
+# Scale mixtures of NNGPs and pseudo-i.i.d. weights (catalogs 2, 233, book/02-width/gp-limits).
+from .gp_limits import (  # noqa: E402
+    conditional_kernel,
+    random_network_features,
+    random_weights,
+    sample_inverse_gamma,
+    scale_mixture_outputs,
+    student_t_logpdf,
+    student_t_predict,
+)
+
+__all__ += [
+    "conditional_kernel",
+    "random_network_features",
+    "random_weights",
+    "sample_inverse_gamma",
+    "scale_mixture_outputs",
+    "student_t_logpdf",
+    "student_t_predict",
 ]
