@@ -93,7 +93,10 @@ def quadrature_dual(phi: Callable[[torch.Tensor], torch.Tensor], name: str = "cu
     ``(u, v) = (sqrt(k11) z1, sqrt(k22) (rho z1 + sqrt(1 - rho^2) z2))`` with ``rho`` the
     correlation; the expectation is a weighted sum over ``num_points^2`` nodes, so
     memory grows as ``num_points^2`` times the number of kernel entries. Accurate for
-    smooth activations; for kinks (ReLU-like) prefer a closed form.
+    smooth activations whose features are not much narrower than the pre-activation
+    scale; for kinks (ReLU-like) prefer a closed form, and for large variances (say
+    ``k11 > 25`` with tanh, whose derivative then lives in a sliver around 0) raise
+    ``num_points`` or use a finer 1-D rule, as ``fieldguide.width.propagation`` does.
     """
     if not callable(phi):
         raise TypeError("phi must be callable")
