@@ -399,8 +399,8 @@ checks = [
         holds=final["edge of chaos"]["train loss"] < 0.4 * min(final["ordered"]["train loss"], final["chaotic"]["train loss"]),
     ),
     fg.claims.check(
-        "He-initialized ReLU networks preserve expected length at every depth (n_in = n_out)",
-        paper=251, expected="mean distortion <= 1 at every depth, shrinking slightly (no exponential growth)",
+        "He-initialized ReLU networks do not stretch expected length with depth (n_in = n_out; depths 1 to 32 at width 32)",
+        paper=251, expected="mean distortion <= 1 at every depth, decaying with depth/width (no exponential growth)",
         measured=", ".join(f"{m:.3f}" for m in he.mean(1)),
         holds=bool(np.all(he.mean(1) < 1.05)) and he.mean(1)[-1] < he.mean(1)[0] + 0.05 and he.mean(1)[-1] > 0.25,
     ),
