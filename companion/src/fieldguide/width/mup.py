@@ -6,15 +6,15 @@ move by Theta(1) per step as ``n -> infinity``. Yang et al. (2021, Tensor Progra
 Table 3) state it for an MLP relative to a *base width* ``n0`` (``m = n / n0``), so that
 muP equals the standard parametrization (SP) at ``n = n0``:
 
-==============  =================  ============  =============
-layer           init variance      SGD lr        Adam lr
-==============  =================  ============  =============
-input weights   sigma^2 / fan_in   eta * m       eta
-hidden biases   sigma_b^2          eta * m       eta
-hidden weights  sigma^2 / fan_in   eta           eta / m
-output weights  sigma_o^2 / (fan_in * m)  eta / m  eta / m
-output bias     sigma_b^2          eta           eta
-==============  =================  ============  =============
+==============  ==========================  ============  =============
+layer           init variance               SGD lr        Adam lr
+==============  ==========================  ============  =============
+input weights   sigma^2 / fan_in            eta * m       eta
+hidden biases   sigma_b^2                   eta * m       eta
+hidden weights  sigma^2 / fan_in            eta           eta / m
+output weights  sigma_o^2 / (fan_in * m)    eta / m       eta / m
+output bias     sigma_b^2                   eta           eta
+==============  ==========================  ============  =============
 
 SP uses the first column's variances without the ``1 / m`` and ``eta`` everywhere.
 Taught in the chapter *Feature learning in infinite width* (book/02-width/mup).
