@@ -96,10 +96,11 @@ probe_x, probe_y = torch.randn(64, 16), torch.randn(64, 1)
 probe_widths = [32, 64, 128, 256, 512, 1024]
 
 
-def coordinates_after(parametrization, width, steps=4, lr=0.01):
-    """Mean |coordinate| of both hidden activations and the output after `steps` Adam steps."""
+def coordinates_after(parametrization, width, steps=4, lr=0.01, optimizer="adam"):
+    """Mean |coordinate| of both hidden activations and the output after `steps` optimizer steps."""
     model = fg.width.mup_mlp(16, width, 1, 2, parametrization=parametrization, base_width=32)
-    opt = torch.optim.Adam(fg.width.param_groups(model, lr, optimizer="adam"))
+    optimizer_class = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[optimizer]
+    opt = optimizer_class(fg.width.param_groups(model, lr, optimizer=optimizer))
     for _ in range(steps):
         opt.zero_grad()
         (0.5 * (model(probe_x) - probe_y) ** 2).mean().backward()
@@ -301,13 +302,7 @@ explorer = fg.widgets.explore(
 # %% tags=["solution"]
 def sgd_output_size(parametrization, width, steps=4, lr=0.05):
     torch.manual_seed(1)
-    model = fg.width.mup_mlp(16, width, 1, 2, parametrization=parametrization, base_width=32)
-    opt = torch.optim.SGD(fg.width.param_groups(model, lr, optimizer="sgd"))
-    for _ in range(steps):
-        opt.zero_grad()
-        (0.5 * (model(probe_x) - probe_y) ** 2).mean().backward()
-        opt.step()
-    return fg.width.coordinate_sizes(model, probe_x)[-1].item()
+    return float(coordinates_after(parametrization, width, steps, lr, optimizer="sgd")[-1])
 
 
 for p in ["sp", "mup"]:

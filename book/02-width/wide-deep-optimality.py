@@ -210,7 +210,7 @@ small_gap = torch.logspace(-10, -8, 5, dtype=f64)
 lines = []
 for name in ("erf", "tanh", "(h_1 + h_3)/sqrt2", "d = 3 member"):
     r = width.limit_kernel(1 - small_gap, activations[name])
-    slope = np.polyfit(np.log((2 * small_gap).sqrt().numpy()), np.log(r.numpy()), 1)[0]
+    slope, _ = fg.plot.power_law_fit((2 * small_gap).sqrt().numpy(), r.numpy())
     lines.append(f"{name:>18}: fitted exponent {-slope:.3f}, predicted alpha {limits[name].alpha:.3f}")
 print("\n".join(lines))
 
